@@ -13,6 +13,7 @@ import (
 
 	"github.com/port-roi/port-roi-action/internal/ghaction"
 	"github.com/port-roi/port-roi-action/internal/input"
+	"github.com/port-roi/port-roi-action/internal/port"
 )
 
 // Exit codes. They are part of the action's interface and documented in the README.
@@ -32,6 +33,9 @@ type Env struct {
 	Stderr io.Writer
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
+	// PortOptions are applied to every Port client after the defaults: tests and benchmarks use them to
+	// shorten retry waits or to swap the HTTP transport.
+	PortOptions []port.Option
 }
 
 // command is one subcommand.

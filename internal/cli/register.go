@@ -62,7 +62,7 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 
 	ctx, cancel := context.WithTimeout(ctx, runTimeout)
 	defer cancel()
-	client, err := conn.client(gh)
+	client, err := conn.client(gh, env.PortOptions...)
 	if err != nil {
 		gh.Error("%v", err)
 		return ExitFailure

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/port-roi/port-roi-action/internal/ghaction"
@@ -111,7 +112,8 @@ func newActionsEnv(t *testing.T, baseURL string, dispatchInputs map[string]any) 
 func (e *actionsEnv) run(t *testing.T, args ...string) int {
 	t.Helper()
 	e.stdout.Reset()
-	return Run(t.Context(), args, Env{Getenv: func(k string) string { return e.vars[k] }, Stdout: &e.stdout, Stderr: &e.stdout})
+	return Run(t.Context(), args, Env{Getenv: func(k string) string { return e.vars[k] }, Stdout: &e.stdout, Stderr: &e.stdout,
+		PortOptions: []port.Option{port.WithRetries(3, time.Millisecond, 5*time.Millisecond)}})
 }
 
 func (e *actionsEnv) outputs(t *testing.T) map[string]string {
@@ -428,5 +430,59 @@ func TestHelp(t *testing.T) {
 	}
 	if code := Run(context.Background(), []string{"frobnicate"}, Env{Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &out}); code != ExitInput {
 		t.Errorf("unknown command: exit %d, want %d", code, ExitInput)
+	}
+}
+
+// A step that Port refuses fails the run with exit code 1: the other steps still run, the last run-log line
+// says what failed and, with report-status, ends the Port run as FAILURE.
+func TestRegisterFailureIsReported(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	runID := o.dispatch(t)
+	env := newActionsEnv(t, o.url, map[string]any{"actionTitle": "Create S3 Bucket", "category": "infrastructure",
+		"port_context": `{"runId":"` + runID + `"}`})
+	env.vars["INPUT_REPORT-STATUS"] = "true"
+	o.emu.InjectFault(portemu.Fault{Method: http.MethodPost, Path: "/v1/actions", Status: http.StatusInternalServerError})
+
+	if code := env.run(t); code != ExitFailure {
+		t.Fatalf("exit code %d, want %d:\n%s", code, ExitFailure, env.stdout.String())
+	}
+	if _, ok := o.emu.Action("automation_for_runs_of_create_s3_bucket"); ok {
+		t.Error("the automation was created although its action could not be")
+	}
+	if _, ok := o.emu.Entity(roimodel.ActionBlueprint, "create_s3_bucket"); !ok {
+		t.Error("the entity step did not run")
+	}
+	logs := o.emu.RunLogs(runID)
+	last := logs[len(logs)-1]
+	if last.TerminationStatus != port.RunFailure || !strings.Contains(last.Message, `❌ Registering "create_s3_bucket" failed: create self-service action "create_s3_bucket": POST /v1/actions: 500`) {
+		t.Errorf("last run-log line = %+v", last)
+	}
+	if run, _ := o.emu.Run(runID); run.Status != port.RunFailure {
+		t.Errorf("Port run status %q, want FAILURE", run.Status)
+	}
+	if !strings.Contains(env.stdout.String(), `::error::create self-service action "create_s3_bucket": POST /v1/actions: 500`) {
+		t.Errorf("no error annotation:\n%s", env.stdout.String())
+	}
+	if got := env.outputs(t)["action-created"]; got != "false" {
+		t.Errorf("action-created = %q", got)
+	}
+}
+
+// Wrong credentials end with exit code 1 and a hint about credentials and region; the secret is never printed.
+func TestRegisterWrongCredentials(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	env := newActionsEnv(t, o.url, map[string]any{"actionTitle": "x", "category": "infrastructure", "port_context": `{"runId":"r_1"}`})
+	env.vars["INPUT_PORT-CLIENT-SECRET"] = "wrong-s3cr3t-value"
+	if code := env.run(t); code != ExitFailure {
+		t.Fatalf("exit code %d:\n%s", code, env.stdout.String())
+	}
+	out := env.stdout.String()
+	if !strings.Contains(out, "Hint: Port refused the credentials: check port-client-id and port-client-secret, and that port-region (eu or us) is your organisation's region.") {
+		t.Errorf("no credentials hint:\n%s", out)
+	}
+	if strings.Count(out, "wrong-s3cr3t-value") != 1 || !strings.Contains(out, "::add-mask::wrong-s3cr3t-value") {
+		t.Errorf("the secret appears outside its mask command:\n%s", out)
 	}
 }
