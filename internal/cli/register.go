@@ -92,7 +92,11 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 	gh.Info("%s", final.Message)
 
 	code := ExitOK
-	if runErr != nil {
+	switch {
+	case input.IsInputError(runErr): // an input that only Port could check, such as a missing category
+		reportFailure(gh, runErr)
+		code = ExitInput
+	case runErr != nil:
 		reportFailure(gh, runErr)
 		code = ExitFailure
 	}

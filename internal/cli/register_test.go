@@ -486,3 +486,26 @@ func TestRegisterWrongCredentials(t *testing.T) {
 		t.Errorf("the secret appears outside its mask command:\n%s", out)
 	}
 }
+
+// A category that does not exist is bad input: exit code 2, and the registration leaves nothing behind.
+func TestRegisterUnknownCategoryLeavesNothing(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	runID := o.dispatch(t)
+	env := newActionsEnv(t, o.url, map[string]any{"actionTitle": "Create S3 Bucket", "category": "no_such_category",
+		"port_context": `{"runId":"` + runID + `"}`})
+	if code := env.run(t); code != ExitInput {
+		t.Fatalf("exit code %d, want %d:\n%s", code, ExitInput, env.stdout.String())
+	}
+	for _, id := range []string{"create_s3_bucket", "automation_for_runs_of_create_s3_bucket"} {
+		if _, ok := o.emu.Action(id); ok {
+			t.Errorf("%s was left in Port", id)
+		}
+	}
+	if _, ok := o.emu.Entity(roimodel.ActionBlueprint, "create_s3_bucket"); ok {
+		t.Error("the entity was created")
+	}
+	if !strings.Contains(env.stdout.String(), `::error::input "category" = "no_such_category": no entity with this identifier exists in blueprint actions_categories`) {
+		t.Errorf("no input error:\n%s", env.stdout.String())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/port-roi/port-roi-action/internal/input"
 	"github.com/port-roi/port-roi-action/internal/port"
 	"github.com/port-roi/port-roi-action/internal/roimodel"
 	"github.com/port-roi/port-roi-action/internal/runlog"
@@ -17,6 +18,7 @@ type Client interface {
 	GetAction(ctx context.Context, id string) (port.Object, error)
 	CreateAction(ctx context.Context, def port.Object) (port.Object, error)
 	UpdateAction(ctx context.Context, id string, def port.Object) (port.Object, error)
+	DeleteAction(ctx context.Context, id string) error
 	GetEntity(ctx context.Context, blueprint, id string) (port.Entity, error)
 	UpsertEntity(ctx context.Context, blueprint string, e port.Entity, o port.UpsertOptions) (port.Entity, error)
 }
@@ -58,34 +60,69 @@ type Options struct {
 	DryRun bool   // read only and report what would change
 }
 
-// Run registers the action described by in. The three steps run as early as their dependencies allow: the
-// automation waits for the action it references, the entity upsert waits for nothing. Each step reports to
-// rep; the returned error joins the failures of all steps.
+// Run registers the action described by in. The requests go out as early as their dependencies allow, so
+// that a first registration costs a token, the action, the automation and the closing log line in sequence:
+// the action is created while the automation, the entity and the category are read; then the automation and
+// the entity are written side by side. A category that does not exist is an input error; the action this run
+// created for it is removed again, so that bad input never leaves a half-done registration. Each step reports
+// to rep; the returned error joins the failures of all steps.
 func Run(ctx context.Context, c Client, rep *runlog.Reporter, in Inputs, o Options) (Result, error) {
 	if o.AppURL == "" {
 		o.AppURL = "https://app.port.io"
 	}
 	res := Result{Inputs: in, AutomationID: AutomationIdentifier(in.ActionID), DryRun: o.DryRun}
 	r := &runner{c: c, rep: rep, in: in, o: o}
+	actionStep := rep.Step(fmt.Sprintf("Self-service action %q", in.ActionID))
+	automationStep := rep.Step(fmt.Sprintf("Automation %q", res.AutomationID))
+	entityStep := rep.Step(fmt.Sprintf("Entity %q of blueprint %s", in.ActionID, roimodel.ActionBlueprint))
 
-	var wg sync.WaitGroup
-	var existing port.Object
-	var existingErr error
-	wg.Add(3)
-	go func() { // the automation as it is now, read while the action is being created
-		defer wg.Done()
-		existing, existingErr = c.GetAction(ctx, res.AutomationID)
-	}()
-	go func() {
-		defer wg.Done()
-		res.Entity = r.entity(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		res.Action = r.action(ctx)
-	}()
+	// Phase 1: create the action; read the automation, the entity and the category.
+	var (
+		wg                     sync.WaitGroup
+		automation             port.Object
+		automationErr          error
+		entity                 port.Entity
+		entityErr, categoryErr error
+	)
+	wg.Add(4)
+	go func() { defer wg.Done(); res.Action = r.action(ctx, actionStep) }()
+	go func() { defer wg.Done(); automation, automationErr = c.GetAction(ctx, res.AutomationID) }()
+	go func() { defer wg.Done(); entity, entityErr = c.GetEntity(ctx, roimodel.ActionBlueprint, in.ActionID) }()
+	go func() { defer wg.Done(); _, categoryErr = c.GetEntity(ctx, roimodel.CategoriesBlueprint, in.Category) }()
 	wg.Wait()
-	res.Automation = r.automation(ctx, res.Action, existing, existingErr)
+
+	if port.IsNotFound(categoryErr) {
+		err := &input.Error{Name: InputCategory, Value: in.Category, Expected: "no entity with this identifier exists in blueprint " +
+			roimodel.CategoriesBlueprint + "; pick an existing category or create it in Port first"}
+		entityStep.Log("❌ %v", err)
+		res.Entity = Change{Outcome: Failed, Err: err}
+		res.Action = r.undoAction(ctx, actionStep, res.Action)
+		automationStep.Log("⏭️ Skipped: the category does not exist")
+		res.Automation = Change{Outcome: Skipped}
+		for _, s := range []*runlog.Step{actionStep, automationStep, entityStep} {
+			s.End()
+		}
+		return res, err
+	}
+
+	// Phase 2: the automation (which needs the action) and the entity.
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer automationStep.End()
+		res.Automation = r.automation(ctx, automationStep, res.Action, automation, automationErr)
+	}()
+	go func() {
+		defer wg.Done()
+		defer entityStep.End()
+		if categoryErr != nil {
+			res.Entity = r.fail(entityStep, fmt.Errorf("read category %q of blueprint %s: %w", in.Category, roimodel.CategoriesBlueprint, categoryErr))
+			return
+		}
+		res.Entity = r.entity(ctx, entityStep, entity, entityErr)
+	}()
+	actionStep.End()
+	wg.Wait()
 
 	var errs []error
 	for _, ch := range []Change{res.Action, res.Automation, res.Entity} {
@@ -106,10 +143,8 @@ type runner struct {
 // action makes sure the self-service action exists. It creates first and treats a conflict as "exists", so a
 // first registration costs one request and a race with another run is harmless. An existing action is never
 // touched: its user has replaced the placeholder backend with a real one.
-func (r *runner) action(ctx context.Context) Change {
+func (r *runner) action(ctx context.Context, step *runlog.Step) Change {
 	id := r.in.ActionID
-	step := r.rep.Step(fmt.Sprintf("Self-service action %q", id))
-	defer step.End()
 	step.Detail("title %s → identifier %s", strconv.Quote(r.in.Title), id)
 
 	if r.o.DryRun {
@@ -145,11 +180,21 @@ func (r *runner) action(ctx context.Context) Change {
 	return Change{Outcome: Unchanged}
 }
 
+// undoAction removes the action this run has just created, when the registration cannot go on for bad input.
+func (r *runner) undoAction(ctx context.Context, step *runlog.Step, ch Change) Change {
+	if ch.Outcome != Created {
+		return ch
+	}
+	if err := r.c.DeleteAction(ctx, r.in.ActionID); err != nil {
+		return r.fail(step, fmt.Errorf("remove self-service action %q created for a category that does not exist: %w", r.in.ActionID, err))
+	}
+	step.Log("↩️ Removed self-service action %q again: the category does not exist", r.in.ActionID)
+	return Change{Outcome: Skipped}
+}
+
 // automation creates the automation, or replaces it when it has drifted from the guide's definition.
-func (r *runner) automation(ctx context.Context, action Change, existing port.Object, existingErr error) Change {
+func (r *runner) automation(ctx context.Context, step *runlog.Step, action Change, existing port.Object, existingErr error) Change {
 	id := AutomationIdentifier(r.in.ActionID)
-	step := r.rep.Step(fmt.Sprintf("Automation %q", id))
-	defer step.End()
 	if action.Outcome == Failed {
 		step.Log("⏭️ Skipped: the automation needs the self-service action")
 		return Change{Outcome: Skipped}
@@ -199,15 +244,12 @@ func (r *runner) automation(ctx context.Context, action Change, existing port.Ob
 // entity upserts the action entity with the baselines that were given, merging into what is there so that
 // fields users edited in Port (description, criticality, owners) survive. It writes only when something
 // differs.
-func (r *runner) entity(ctx context.Context) Change {
+func (r *runner) entity(ctx context.Context, step *runlog.Step, got port.Entity, err error) Change {
 	id := r.in.ActionID
-	step := r.rep.Step(fmt.Sprintf("Entity %q of blueprint %s", id, roimodel.ActionBlueprint))
-	defer step.End()
 	want := r.wantEntity()
 	step.Detail("category %s, lead time before %s, cycle time before %s",
 		r.in.Category, hours(r.in.LeadTimeBefore), hours(r.in.CycleTimeBefore))
 
-	got, err := r.c.GetEntity(ctx, roimodel.ActionBlueprint, id)
 	var drift []string
 	switch {
 	case err == nil:
@@ -231,9 +273,6 @@ func (r *runner) entity(ctx context.Context) Change {
 	}
 	opts := port.UpsertOptions{Merge: true, RunID: r.in.RunID}
 	if _, err := r.c.UpsertEntity(ctx, roimodel.ActionBlueprint, want, opts); err != nil {
-		if port.IsNotFound(err) {
-			err = fmt.Errorf("%w (does the category %q exist in blueprint %s?)", err, r.in.Category, roimodel.CategoriesBlueprint)
-		}
 		return r.fail(step, fmt.Errorf("upsert entity %q of blueprint %s: %w", id, roimodel.ActionBlueprint, err))
 	}
 	if created {
