@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"time"
 
 	"github.com/port-roi/port-roi-action/internal/ghaction"
 	"github.com/port-roi/port-roi-action/internal/input"
@@ -39,11 +40,24 @@ func parseConnection(gh *ghaction.Env, v *values) (connection, error) {
 func (c connection) client(gh *ghaction.Env, opts ...port.Option) (*port.Client, error) {
 	base := []port.Option{
 		port.WithUserAgent("port-roi-action/" + Version),
-		port.WithTimeout(requestTimeout),
 		port.WithTokenObserver(gh.Mask),
 		port.WithDebug(func(msg string) { gh.Debug("%s", msg) }),
 	}
 	return port.New(c.endpoint.APIURL, c.creds, append(base, opts...)...)
+}
+
+// limits are the deadlines of a run.
+type limits struct {
+	run, request time.Duration
+}
+
+// parseLimits reads the timeout and request-timeout inputs.
+func parseLimits(v *values) (limits, error) {
+	var l limits
+	var errRun, errRequest error
+	l.run, errRun = input.Duration("timeout", v.get("timeout"), 5*time.Minute)
+	l.request, errRequest = input.Duration("request-timeout", v.get("request-timeout"), 30*time.Second)
+	return l, errors.Join(errRun, errRequest)
 }
 
 // reportInputErrors prints every input problem and returns ExitInput.
@@ -72,7 +86,7 @@ func hintFor(err error) string {
 	case port.IsUnauthorized(err):
 		return "Port refused the credentials: check port-client-id and port-client-secret, and that port-region (eu or us) is your organisation's region."
 	case errors.Is(err, context.DeadlineExceeded):
-		return "Port did not answer in time; it may be slow or unreachable. Run again: every step is safe to repeat."
+		return "Port did not answer in time (see the timeout and request-timeout inputs); it may be slow or unreachable. Run again: every step is safe to repeat."
 	case errors.As(err, &netErr):
 		return "Port could not be reached: check port-region or port-base-url and the runner's network. Every step is safe to repeat."
 	}

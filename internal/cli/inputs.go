@@ -32,6 +32,8 @@ func Inputs() []Spec {
 		{Name: "cycle-time-before", Dispatch: "cycle_time", Description: "Cycle time before self-service, in hours (0 or more). Blank leaves it unset. Defaults to the cycle_time dispatch input."},
 		{Name: "port-context", Dispatch: "port_context", Description: "The port_context object Port sends ({\"runId\": …}), used to report to the Port run log. Defaults to the port_context dispatch input; required inside GitHub Actions."},
 		{Name: "dry-run", Bool: true, Default: "false", Description: "Read Port and print what would change, without writing anything."},
+		{Name: "timeout", Default: "5m", Description: "Overall deadline of the run (a Go duration such as 90s or 5m). Work still pending then is stopped and reported."},
+		{Name: "request-timeout", Default: "30s", Description: "Deadline of each request to Port (a Go duration); a request that takes longer is retried."},
 		{Name: "report-status", Bool: true, Default: "false", Description: "End the Port run with SUCCESS or FAILURE from this step. Leave false when the self-service action has reportWorkflowStatus (Port then closes the run itself)."},
 	}
 }

@@ -16,13 +16,8 @@ import (
 	"github.com/port-roi/port-roi-action/internal/runlog"
 )
 
-// Deadlines of a run. A run makes a handful of requests; these only bound a Port that hangs.
-const (
-	runTimeout     = 5 * time.Minute
-	requestTimeout = 30 * time.Second
-	// closeTimeout bounds the delivery of the last run-log lines, also after a cancellation.
-	closeTimeout = 15 * time.Second
-)
+// closeTimeout bounds the delivery of the last run-log lines, also after a cancellation or a timeout.
+const closeTimeout = 15 * time.Second
 
 func runRegister(ctx context.Context, env Env, args []string) int {
 	gh := ghaction.New(env.Getenv, env.Stdout)
@@ -30,7 +25,7 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 		"create the automation that records its runs, and upsert its action entity with the baselines", env)
 	v := newValues(fs, gh, "port-client-id", "port-client-secret", "port-region", "port-base-url",
 		register.InputTitle, register.InputCategory, register.InputLeadTime, register.InputCycleTime,
-		register.InputPortContext, "dry-run", "report-status")
+		register.InputPortContext, "dry-run", "timeout", "request-timeout", "report-status")
 	if code, done := parseFlags(fs, args, env); done {
 		return code
 	}
@@ -56,13 +51,15 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 	errs = append(errs, err)
 	reportStatus, err := input.Bool("report-status", v.get("report-status"), false)
 	errs = append(errs, err)
+	limits, err := parseLimits(v)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return reportInputErrors(gh, err)
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, runTimeout)
+	ctx, cancel := context.WithTimeout(ctx, limits.run)
 	defer cancel()
-	client, err := conn.client(gh, env.PortOptions...)
+	client, err := conn.client(gh, append([]port.Option{port.WithTimeout(limits.request)}, env.PortOptions...)...)
 	if err != nil {
 		gh.Error("%v", err)
 		return ExitFailure

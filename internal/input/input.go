@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -104,6 +105,22 @@ func Hours(name, raw string) (*float64, error) {
 		return nil, bad
 	}
 	return &v, nil
+}
+
+// maxDuration bounds the timeouts: GitHub ends a job after 6 hours anyway.
+const maxDuration = 6 * time.Hour
+
+// Duration parses a positive Go duration ("90s", "5m", "1h30m"); blank gives def.
+func Duration(name, raw string, def time.Duration) (time.Duration, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > maxDuration {
+		return 0, &Error{Name: name, Value: raw, Expected: "expected a duration between 1ms and 6h, such as 30s, 5m or 1h30m"}
+	}
+	return d, nil
 }
 
 // entityIdentifier is Port's entity identifier pattern without its look-ahead (checked by hand).

@@ -30,6 +30,7 @@ func (s *Server) handleToken(c *call) (int, any, error) {
 	exp, ok := s.tokens[s.current]
 	if !ok || !now.Before(exp) {
 		s.current = newID("emu_")
+		s.issued = append(s.issued, s.current)
 		exp = now.Add(s.tokenTTL)
 		s.tokens[s.current] = exp
 	}
@@ -57,6 +58,14 @@ func (s *Server) authenticate(header string) error {
 		return unauthorized("access token expired")
 	}
 	return nil
+}
+
+// Tokens returns every access token handed out so far, expired or not, so that tests can check that none
+// of them leaks into logs, outputs or files.
+func (s *Server) Tokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // ExpireTokens invalidates every access token handed out so far; the next request with one gets 401 and

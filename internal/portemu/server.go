@@ -98,6 +98,7 @@ type Server struct {
 	mu         sync.Mutex
 	rate       *rateLimit
 	tokens     map[string]time.Time // access token → expiry
+	issued     []string             // every token handed out, for tests that look for leaks
 	current    string               // the active token handed out for the credentials
 	blueprints map[string]*blueprint
 	entities   map[string]map[string]*entity // blueprint → identifier → entity
