@@ -57,6 +57,7 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 		return reportInputErrors(gh, err)
 	}
 
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, limits.run)
 	defer cancel()
 	client, err := conn.client(gh, append([]port.Option{port.WithTimeout(limits.request)}, env.PortOptions...)...)
@@ -76,6 +77,9 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 	rep := runlog.New(ctx, gh, client, runID)
 	res, runErr := register.Run(ctx, client, rep, in, register.Options{AppURL: conn.endpoint.AppURL, DryRun: dryRun})
 
+	if parent.Err() != nil {
+		runErr = errCancelled
+	}
 	final := port.RunLog{Message: finalLine(res, runErr)}
 	if reportStatus {
 		final.TerminationStatus = port.RunSuccess
@@ -107,9 +111,16 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 	return code
 }
 
+// errCancelled replaces the step errors when the run was cancelled (SIGTERM, SIGINT): they only say that
+// requests were cut short.
+var errCancelled = errors.New("cancelled before it finished; nothing is half-written: run it again to complete it")
+
 // finalLine is the run's last log line: what was done, or what failed.
 func finalLine(res register.Result, err error) string {
 	id := res.Inputs.ActionID
+	if errors.Is(err, errCancelled) {
+		return fmt.Sprintf("⏹️ Registering %q was %v", id, err)
+	}
 	if err != nil {
 		return fmt.Sprintf("❌ Registering %q failed: %v", id, err)
 	}
