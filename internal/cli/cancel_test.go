@@ -36,7 +36,7 @@ func TestRegisterCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int)
 	go func() {
-		done <- Run(ctx, nil, Env{Getenv: func(k string) string { return env.vars[k] }, Stdout: &env.stdout, Stderr: &env.stdout})
+		done <- Run(ctx, nil, Env{Getenv: func(k string) string { return env.vars[k] }, Stdout: &env.stdout, Stderr: &env.stdout, PortOptions: testPortOptions()})
 	}()
 	<-inFlight
 	cancel()

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/port-roi/port-roi-action/internal/ghaction"
@@ -113,7 +112,7 @@ func (e *actionsEnv) run(t *testing.T, args ...string) int {
 	t.Helper()
 	e.stdout.Reset()
 	return Run(t.Context(), args, Env{Getenv: func(k string) string { return e.vars[k] }, Stdout: &e.stdout, Stderr: &e.stdout,
-		PortOptions: []port.Option{port.WithRetries(3, time.Millisecond, 5*time.Millisecond)}})
+		PortOptions: testPortOptions()})
 }
 
 func (e *actionsEnv) outputs(t *testing.T) map[string]string {
@@ -400,7 +399,7 @@ func TestRegisterFromTerminal(t *testing.T) {
 	var out bytes.Buffer
 	code := Run(context.Background(), []string{"register", "--port-base-url", o.url, "--action-title", "Create S3 Bucket",
 		"--category", "infrastructure", "--lead-time-before", "48", "--cycle-time-before", "2"},
-		Env{Getenv: func(k string) string { return vars[k] }, Stdout: &out, Stderr: &out})
+		Env{Getenv: func(k string) string { return vars[k] }, Stdout: &out, Stderr: &out, PortOptions: testPortOptions()})
 	if code != ExitOK {
 		t.Fatalf("exit code %d:\n%s", code, out.String())
 	}

@@ -21,6 +21,7 @@ const maxSummaryBytes = 1 << 20
 // a valid output id. Outside Actions without GITHUB_OUTPUT the output is only
 // recorded for Outputs.
 func (e *Env) SetOutput(name, value string) error {
+	value = e.Redact(value)
 	if !validOutputName(name) {
 		return fmt.Errorf("set output %q: the name must start with a letter or _ and contain only letters, digits, - and _", name)
 	}
@@ -86,6 +87,7 @@ func (e *Env) delimiter(value string) (string, error) {
 // unset, and returns an error when the file cannot be written or the summary
 // would exceed GitHub's 1 MiB limit.
 func (e *Env) AppendSummary(markdown string) error {
+	markdown = e.Redact(markdown)
 	path := e.getenv("GITHUB_STEP_SUMMARY")
 	if path == "" {
 		return nil

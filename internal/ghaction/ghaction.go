@@ -11,10 +11,12 @@
 package ghaction
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -101,20 +103,25 @@ func (e *Env) Outputs() map[string]string {
 // Mask asks the runner to redact secret from the log. Each line of a
 // multi-line value is masked on its own, because the runner matches masks
 // within a log line; blank lines are skipped (masking white space would redact
-// every space of the log). Outside Actions it does nothing.
+// every space of the log). Independently of the runner, every later line this
+// Env writes, the job summary and the outputs have the secret replaced by ***,
+// also outside Actions (see Redact).
 func (e *Env) Mask(secret string) {
-	if !e.inActions {
-		return
-	}
 	seen := map[string]bool{}
 	for _, line := range strings.FieldsFunc(secret, func(r rune) bool { return r == '\n' || r == '\r' }) {
 		if strings.TrimSpace(line) == "" || seen[line] {
 			continue
 		}
 		seen[line] = true
-		e.gha.AddMask(line)
+		e.out.addSecret(line)
+		if e.inActions {
+			e.gha.AddMask(line)
+		}
 	}
 }
+
+// Redact replaces every masked secret in s by ***.
+func (e *Env) Redact(s string) string { return e.out.redact(s) }
 
 // Group starts a collapsible log group (::group::) in Actions; outside Actions
 // it prints a header line "▶ title".
@@ -180,18 +187,51 @@ func (e *Env) annotate(level, msg string, issue func(string, ...any)) {
 	e.out.line(level + ": " + SanitizeLine(msg))
 }
 
-// lineWriter serialises writes to the log and swallows write errors, so that
-// neither go-githubactions (which panics on them) nor we ever panic because
-// stdout is closed.
+// lineWriter serialises writes to the log, redacts masked secrets from them
+// and swallows write errors, so that neither go-githubactions (which panics on
+// them) nor we ever panic because stdout is closed.
 type lineWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu      sync.Mutex
+	w       io.Writer
+	secrets []string
+}
+
+// minSecret is the shortest value redacted by us; shorter ones would turn
+// ordinary words into *** (the runner still masks them in Actions).
+const minSecret = 4
+
+func (l *lineWriter) addSecret(s string) {
+	if len(s) < minSecret {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !slices.Contains(l.secrets, s) {
+		l.secrets = append(l.secrets, s)
+	}
+}
+
+func (l *lineWriter) redact(s string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.redactLocked(s)
+}
+
+func (l *lineWriter) redactLocked(s string) string {
+	for _, secret := range l.secrets {
+		s = strings.ReplaceAll(s, secret, "***")
+	}
+	return s
 }
 
 func (l *lineWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, _ = l.w.Write(p)
+	if bytes.HasPrefix(p, []byte("::add-mask::")) {
+		_, _ = l.w.Write(p) // the runner must see the value it is asked to mask
+	} else {
+		_, _ = io.WriteString(l.w, l.redactLocked(string(p)))
+	}
 	return len(p), nil
 }
 

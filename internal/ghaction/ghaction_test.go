@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -297,5 +299,41 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if got := len(e.Outputs()); got != 8 {
 		t.Errorf("Outputs() has %d entries, want 8", got)
+	}
+}
+
+// Masked secrets are redacted from every later line, the summary and the outputs, also outside Actions; the
+// ::add-mask:: command itself keeps the value for the runner.
+func TestMaskRedactsEverywhere(t *testing.T) {
+	t.Parallel()
+	for _, inActions := range []string{"true", ""} {
+		dir := t.TempDir()
+		vars := map[string]string{"GITHUB_ACTIONS": inActions, "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "sum")}
+		var buf bytes.Buffer
+		e := New(func(k string) string { return vars[k] }, &buf)
+		e.Mask("hunter22-secret")
+		e.Mask("abc") // too short to redact by ourselves
+		e.Info("value %s", "hunter22-secret")
+		e.Error("failed with hunter22-secret")
+		if err := e.SetOutput("x", "a hunter22-secret b"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.AppendSummary("| hunter22-secret |"); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(buf.String(), "\n") {
+			if strings.Contains(l, "hunter22-secret") && l != "::add-mask::hunter22-secret" {
+				t.Errorf("GITHUB_ACTIONS=%q: line %q not redacted", inActions, l)
+			}
+		}
+		for _, f := range []string{"out", "sum"} {
+			b, _ := os.ReadFile(filepath.Join(dir, f))
+			if strings.Contains(string(b), "hunter22-secret") || !strings.Contains(string(b), "***") {
+				t.Errorf("GITHUB_ACTIONS=%q: %s = %q", inActions, f, b)
+			}
+		}
+		if got := e.Redact("abc hunter22-secret"); got != "abc ***" {
+			t.Errorf("Redact = %q", got)
+		}
 	}
 }

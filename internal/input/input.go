@@ -54,6 +54,18 @@ func IsInputError(err error) bool {
 	return errors.As(err, &ie)
 }
 
+// MaxValue bounds every input value. Port refuses request bodies over 1 MiB; no single input of ours has a
+// reason to come near that, so anything larger is refused before a request is built.
+const MaxValue = 64 << 10
+
+// TooLarge returns an input error when raw is over MaxValue.
+func TooLarge(name, raw string) error {
+	if len(raw) <= MaxValue {
+		return nil
+	}
+	return &Error{Name: name, Value: raw, Expected: fmt.Sprintf("the value is %d bytes long; at most %d bytes are accepted", len(raw), MaxValue)}
+}
+
 // maxQuoted bounds how much of a bad value an error message repeats.
 const maxQuoted = 60
 
@@ -70,6 +82,9 @@ func Quote(s string) string {
 // Bool parses a boolean input the way GitHub's toolkit does (YAML 1.2 core schema: true, True, TRUE, false,
 // False, FALSE); blank gives def.
 func Bool(name, raw string, def bool) (bool, error) {
+	if err := TooLarge(name, raw); err != nil {
+		return false, err
+	}
 	switch strings.TrimSpace(raw) {
 	case "":
 		return def, nil
@@ -87,6 +102,9 @@ var decimal = regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[
 // Hours parses an optional non-negative number of hours. Blank gives nil: a baseline nobody measured is
 // left out, never sent as 0 (0 would make every run of the action show negative savings).
 func Hours(name, raw string) (*float64, error) {
+	if err := TooLarge(name, raw); err != nil {
+		return nil, err
+	}
 	s := strings.TrimSpace(raw)
 	if s == "" || s == "null" {
 		return nil, nil
@@ -112,6 +130,9 @@ const maxDuration = 6 * time.Hour
 
 // Duration parses a positive Go duration ("90s", "5m", "1h30m"); blank gives def.
 func Duration(name, raw string, def time.Duration) (time.Duration, error) {
+	if err := TooLarge(name, raw); err != nil {
+		return 0, err
+	}
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return def, nil
@@ -138,6 +159,9 @@ func ValidEntityIdentifier(id string) bool {
 // ({"identifier": "security", "title": "Security", …}), a JSON string, or a bare identifier. It returns the
 // category's identifier.
 func Category(name, raw string) (string, error) {
+	if err := TooLarge(name, raw); err != nil {
+		return "", err
+	}
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", &Error{Name: name, Expected: "the category is required: an actions_categories identifier or the entity object Port sends"}
@@ -169,6 +193,9 @@ const maxRunID = 200
 // RunID parses the port-context input: the JSON object Port sends as `port_context` (with a "runId"). Blank
 // gives "". A bare run id ("r_…") is accepted too.
 func RunID(name, raw string) (string, error) {
+	if err := TooLarge(name, raw); err != nil {
+		return "", err
+	}
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", nil

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -137,4 +138,25 @@ func TestSecretNeverRepeatsTheValue(t *testing.T) {
 			t.Errorf("error %q repeats the secret", err)
 		}
 	}
+}
+
+// FuzzParseEndpoint: a base URL is either refused or gives https, or http on loopback, without credentials,
+// query or fragment.
+func FuzzParseEndpoint(f *testing.F) {
+	for _, s := range []string{"https://api.port.io", "http://127.0.0.1:9300/x", "http://10.0.0.1", "https://u:p@h", "//x", "http://[::1]:1"} {
+		f.Add("eu", s)
+	}
+	f.Fuzz(func(t *testing.T, region, baseURL string) {
+		ep, err := ParseEndpoint("port-region", region, "port-base-url", baseURL)
+		if err != nil {
+			return
+		}
+		u, perr := url.Parse(ep.APIURL)
+		if perr != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			t.Fatalf("ParseEndpoint(%q, %q) = %q", region, baseURL, ep.APIURL)
+		}
+		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+			t.Fatalf("ParseEndpoint(%q, %q) = %q: not https, not loopback", region, baseURL, ep.APIURL)
+		}
+	})
 }

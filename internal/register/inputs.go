@@ -73,6 +73,9 @@ func parseTitle(raw string) (title, id string, err error) {
 	bad := func(why string) (string, string, error) {
 		return "", "", &input.Error{Name: InputTitle, Value: raw, Expected: why}
 	}
+	if err := input.TooLarge(InputTitle, raw); err != nil {
+		return "", "", err
+	}
 	switch {
 	case title == "":
 		return bad("the title of the self-service action is required, e.g. \"Create S3 bucket\"")

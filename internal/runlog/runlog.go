@@ -87,10 +87,16 @@ func (r *Reporter) Warn(format string, args ...any) {
 	r.queue("⚠️ " + msg)
 }
 
-// queue hands a line to the background sender.
+// redactor is implemented by consoles that know the run's secrets (ghaction.Env).
+type redactor interface{ Redact(string) string }
+
+// queue hands a line to the background sender, with any secret the console knows redacted.
 func (r *Reporter) queue(msg string) {
 	if !r.toPort() {
 		return
+	}
+	if red, ok := r.console.(redactor); ok {
+		msg = red.Redact(msg)
 	}
 	r.mu.Lock()
 	if r.closed || r.failed {
