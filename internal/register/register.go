@@ -169,7 +169,11 @@ func (r *runner) action(ctx context.Context, step *runlog.Step) Change {
 	if !isCreateConflict(err) {
 		return r.fail(step, fmt.Errorf("create self-service action %q: %w", id, err))
 	}
-	// Port may answer a duplicate with 409 or with a validation error: only a read tells which.
+	if port.IsConflict(err) {
+		step.Log("✅ Self-service action %q already exists; left as is", id)
+		return Change{Outcome: Unchanged}
+	}
+	// Port may answer a duplicate with a validation error instead of 409: only a read tells which.
 	if _, getErr := r.c.GetAction(ctx, id); getErr != nil {
 		if port.IsNotFound(getErr) {
 			return r.fail(step, fmt.Errorf("create self-service action %q: %w", id, err))

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/port-roi/port-roi-action/internal/port"
 )
@@ -34,15 +35,17 @@ type Reporter struct {
 	poster  Poster
 	runID   string
 
-	mu      sync.Mutex // guards console output, pending, closed and failed
-	pending []string   // Port lines not yet handed to the sender
-	wake    chan struct{}
-	idle    chan struct{} // closed by the sender when it has exited
-	closed  bool
-	failed  bool // a Port log write failed; later lines are not sent
-	warned  bool
-	sendCtx context.Context
-	stop    context.CancelFunc
+	mu        sync.Mutex // guards console output, pending, closed and failed
+	pending   []string   // Port lines not yet handed to the sender
+	wake      chan struct{}
+	closing   chan struct{} // closed by Close
+	closeOnce sync.Once
+	idle      chan struct{} // closed by the sender when it has exited
+	closed    bool
+	failed    bool // a Port log write failed; later lines are not sent
+	warned    bool
+	sendCtx   context.Context
+	stop      context.CancelFunc
 }
 
 // New returns a Reporter. With a nil poster or an empty runID only the console is written. ctx bounds the
@@ -54,6 +57,7 @@ func New(ctx context.Context, console Console, poster Poster, runID string) *Rep
 		poster:  poster,
 		runID:   runID,
 		wake:    make(chan struct{}, 1),
+		closing: make(chan struct{}),
 		idle:    make(chan struct{}),
 		sendCtx: sendCtx,
 		stop:    stop,
@@ -111,28 +115,41 @@ func (r *Reporter) queue(msg string) {
 	}
 }
 
-// send delivers queued lines in order until Close, batching whatever queued up during the request in flight.
+// linger is how long the sender waits for more lines before it sends a batch. Steps log their outcomes in
+// bursts, often just before the command ends; waiting a moment lets such a burst go out with the final line
+// in one request instead of holding the final line behind it.
+const linger = 5 * time.Millisecond
+
+// send delivers queued lines in order until Close, batching whatever queued up during the request in flight
+// or the linger before it.
 func (r *Reporter) send() {
 	defer close(r.idle)
 	for {
 		r.mu.Lock()
-		if r.closed {
-			// Close sends what is still pending together with the final line.
-			r.mu.Unlock()
-			return
-		}
-		batch := r.pending
-		r.pending = nil
+		waiting := len(r.pending)
 		r.mu.Unlock()
-		if len(batch) > 0 {
-			r.post(port.RunLog{Message: strings.Join(batch, "\n")})
-			continue
+		if waiting == 0 {
+			select {
+			case <-r.wake:
+				continue
+			case <-r.closing:
+				return
+			case <-r.sendCtx.Done():
+				return
+			}
 		}
 		select {
-		case <-r.wake:
+		case <-time.After(linger):
+		case <-r.closing: // Close sends what is pending together with the final line
+			return
 		case <-r.sendCtx.Done():
 			return
 		}
+		r.mu.Lock()
+		batch := r.pending
+		r.pending = nil
+		r.mu.Unlock()
+		r.post(port.RunLog{Message: strings.Join(batch, "\n")})
 	}
 }
 
@@ -159,7 +176,7 @@ func (r *Reporter) post(l port.RunLog) bool {
 }
 
 // Close delivers every queued line, then the final line (which may carry a terminationStatus), within ctx.
-// The final line is skipped when its message is empty. Close is safe to call once.
+// The final line is skipped when its message is empty. Lines logged after Close are not sent.
 func (r *Reporter) Close(ctx context.Context, final port.RunLog) {
 	r.mu.Lock()
 	r.closed = true
@@ -167,11 +184,8 @@ func (r *Reporter) Close(ctx context.Context, final port.RunLog) {
 	if !r.toPort() {
 		return
 	}
-	// Wake the sender so that it sees closed; wait (until ctx ends) for the line it may have in flight.
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	// Stop the sender; wait (until ctx ends) for the batch it may have in flight.
+	r.closeOnce.Do(func() { close(r.closing) })
 	stop := context.AfterFunc(ctx, r.stop)
 	defer stop()
 	<-r.idle
