@@ -42,6 +42,7 @@ func (c *Client) Authenticate(ctx context.Context) error {
 
 // accessToken returns the current token, fetching a new one when there is none or it is about to expire.
 func (c *Client) accessToken(ctx context.Context) (string, error) {
+	done := c.fetchesDone.Load()
 	if err := c.lockToken(ctx); err != nil {
 		return "", err
 	}
@@ -49,11 +50,15 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	if c.token != "" && (c.tokenExpiry.IsZero() || c.now().Before(c.tokenExpiry)) {
 		return c.token, nil
 	}
+	if err := c.waitedForFailure(done); err != nil {
+		return "", err
+	}
 	return c.fetchToken(ctx)
 }
 
 // refreshToken replaces a token that Port rejected with a 401, unless another call already replaced it.
 func (c *Client) refreshToken(ctx context.Context, rejected string) (string, error) {
+	done := c.fetchesDone.Load()
 	if err := c.lockToken(ctx); err != nil {
 		return "", err
 	}
@@ -61,7 +66,22 @@ func (c *Client) refreshToken(ctx context.Context, rejected string) (string, err
 	if c.token != "" && c.token != rejected {
 		return c.token, nil
 	}
+	if err := c.waitedForFailure(done); err != nil {
+		return "", err
+	}
 	return c.fetchToken(ctx)
+}
+
+// waitedForFailure returns the error of a token fetch that failed while the caller waited for tokenLock
+// (done is the count of finished fetches when it started waiting). Calls that queue up behind a failing fetch
+// share its error instead of each repeating the fetch and its retries: with Port down, a run of concurrent
+// calls would otherwise send the token request, and wait out its backoff, once per call. The caller holds
+// tokenLock.
+func (c *Client) waitedForFailure(done int64) error {
+	if c.fetchesDone.Load() == done {
+		return nil
+	}
+	return c.fetchErr
 }
 
 func (c *Client) lockToken(ctx context.Context) error {
@@ -77,9 +97,18 @@ func (c *Client) unlockToken() { <-c.tokenLock }
 
 // fetchToken gets a token from POST /v1/auth/access_token. The caller holds tokenLock. Neither the secret
 // nor the token can end up in an error: errors never carry bodies.
-func (c *Client) fetchToken(ctx context.Context) (string, error) {
+func (c *Client) fetchToken(ctx context.Context) (_ string, err error) {
 	c.tokenFetches.Add(1)
 	c.token, c.tokenExpiry = "", time.Time{}
+	defer func() {
+		// A failure is shared with the calls waiting for this fetch, unless it is only that this caller's
+		// context ended: the others may still have time.
+		c.fetchErr = err
+		if ctx.Err() != nil {
+			c.fetchErr = nil
+		}
+		c.fetchesDone.Add(1)
+	}()
 	req, err := c.newRequest(http.MethodPost, tokenRequest{c.creds.ClientID, c.creds.ClientSecret}, "v1", "auth", "access_token")
 	if err != nil {
 		return "", err

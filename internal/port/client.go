@@ -164,13 +164,16 @@ type Client struct {
 	debug      func(string)
 	now        func() time.Time
 
-	rc *resty.Client
+	rc    *resty.Client
+	pacer *pacer // holds requests while Port's rate-limit window is spent (ratelimit.go)
 
 	// tokenLock is a mutex that a caller whose context ends can stop waiting for.
 	tokenLock   chan struct{}
-	token       string    // guarded by tokenLock; memory only
-	tokenExpiry time.Time // guarded by tokenLock; zero when Port did not say
-	announced   string    // guarded by tokenLock; the last token given to onToken
+	token       string       // guarded by tokenLock; memory only
+	tokenExpiry time.Time    // guarded by tokenLock; zero when Port did not say
+	announced   string       // guarded by tokenLock; the last token given to onToken
+	fetchErr    error        // guarded by tokenLock; why the last token fetch failed (nil if it did not)
+	fetchesDone atomic.Int64 // token fetches finished, whatever their outcome
 
 	requests     atomic.Int64
 	retried      atomic.Int64
@@ -234,7 +237,8 @@ func New(baseURL string, creds Credentials, opts ...Option) (*Client, error) {
 			rt = t.Clone() // a pool of connections of our own
 		}
 	}
-	hc.Transport = &meteredTransport{base: rt, requests: &c.requests}
+	c.pacer = newPacer(time.Now, c.now, c.maxWait, c.debug)
+	hc.Transport = &meteredTransport{base: rt, requests: &c.requests, pacer: c.pacer}
 	hc.Timeout = c.timeout
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.httpClient = hc
@@ -246,7 +250,8 @@ func New(baseURL string, creds Credentials, opts ...Option) (*Client, error) {
 		SetRetryWaitTime(c.minWait).
 		SetRetryMaxWaitTime(c.maxWait).
 		SetRetryAfter(c.retryAfter).
-		AddRetryCondition(c.retryCondition)
+		AddRetryCondition(c.retryCondition).
+		OnBeforeRequest(c.pace)
 	return c, nil
 }
 
@@ -401,6 +406,7 @@ func (c *Client) send(ctx context.Context, req *request, token string) (*resty.R
 		u += "?" + req.query.Encode()
 	}
 	resp, err := r.Execute(req.method, u)
+	c.pacer.done(&cl.ticket, nil) // an attempt that never reached the transport
 	if r.Attempt > 1 {
 		c.retried.Add(int64(r.Attempt - 1))
 	}
@@ -424,7 +430,27 @@ func (c *Client) send(ctx context.Context, req *request, token string) (*resty.R
 			Err: fmt.Errorf("the body is larger than %d bytes", maxSuccessBody),
 		}
 	}
-	return nil, cl, cl.wrap(fmt.Errorf("%s %s: %w", req.method, req.path, unwrapURLError(err)))
+	return nil, cl, cl.wrap(fmt.Errorf("%s %s: %w", req.method, req.path, connectionClosed(unwrapURLError(err))))
+}
+
+// closedError is a request whose connection was closed before the whole answer arrived. The transport only
+// says "EOF"; this says what happened, and is a net.Error like the other network failures, so that callers
+// treat it as Port being unreachable.
+type closedError struct{ err error }
+
+func (e *closedError) Error() string {
+	return "the connection was closed before Port answered (" + e.err.Error() + ")"
+}
+func (e *closedError) Unwrap() error   { return e.err }
+func (e *closedError) Timeout() bool   { return false }
+func (e *closedError) Temporary() bool { return false }
+
+// connectionClosed wraps the transport's EOF errors in a closedError.
+func connectionClosed(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &closedError{err}
+	}
+	return err
 }
 
 // checkResponse turns a response into nil (a 2xx with ok:true, decoded into v), an *APIError or a
@@ -469,15 +495,20 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// meteredTransport counts request attempts and bounds how much of an error response can be read.
+// meteredTransport counts request attempts, hands each answer's rate-limit headers to the pacer and bounds
+// how much of an error response can be read.
 type meteredTransport struct {
 	base     http.RoundTripper
 	requests *atomic.Int64
+	pacer    *pacer
 }
 
 func (t *meteredTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.requests.Add(1)
 	resp, err := t.base.RoundTrip(r)
+	if cl, ok := r.Context().Value(callKey{}).(*call); ok {
+		t.pacer.done(&cl.ticket, resp)
+	}
 	if err == nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
 		resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxErrorBody), Closer: resp.Body}
 	}

@@ -33,6 +33,7 @@ type call struct {
 	lastOutcome  string        // "503 Service Unavailable", "network error", … of the last retryable failure
 	exhausted    int           // attempts made when a retryable failure had no retries left
 	deadlineWait time.Duration // a wait not taken because it would pass the context deadline
+	ticket       ticket        // the pacer's ticket of the attempt in flight (ratelimit.go)
 }
 
 func callOf(resp *resty.Response) *call {
