@@ -494,6 +494,9 @@ func (s *Server) checkAggregations(id string, def map[string]any, keys map[strin
 				return invalidRequest("blueprint %q: aggregation property %q: query: %s", id, k, asError(err).Message)
 			}
 		}
+		if err := s.checkAggregationSource(id, def, k, a); err != nil { // aggregations.go
+			return err
+		}
 	}
 	return nil
 }

@@ -45,6 +45,9 @@ func validatePage(def map[string]any) error {
 	if !slices.Contains(pageTypes, str(def["type"])) {
 		return invalidRequest("page %q: type must be one of dashboard, blueprint-entities, entity, home, got %v", id, def["type"])
 	}
+	if err := checkDashboardLayout(id, def); err != nil { // dashboards.go
+		return err
+	}
 	for _, k := range []string{"title", "icon", "description", "parent", "after", "blueprint"} {
 		if v, ok := def[k]; ok && v != nil {
 			if _, isStr := v.(string); !isStr {

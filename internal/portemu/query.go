@@ -333,9 +333,11 @@ func (s *Server) handleSearchEntities(c *call) (int, any, error) {
 		}
 	}
 	bp := c.params[0]
-	if _, ok := s.blueprints[bp]; !ok {
+	b, ok := s.blueprints[bp]
+	if !ok {
 		return 0, nil, notFound("blueprint %q not found", bp)
 	}
+	include, exclude = searchFields(b, include), searchFields(b, exclude)
 	ev := s.newEvaluator(c.ctx)
 	var hits []*entity
 	for _, id := range sortedKeys(s.entities[bp]) {
@@ -352,6 +354,28 @@ func (s *Server) handleSearchEntities(c *call) (int, any, error) {
 		resp["next"] = encodeCursor(offset + limit)
 	}
 	return http.StatusOK, resp, nil
+}
+
+// searchFields translates the include and exclude of a blueprint search into the entity paths project
+// understands. The search names properties and relations by identifier and meta-properties with a "$"
+// ("$identifier", "$createdAt", "status", "parent_action"), unlike the entity routes' query parameters
+// ("identifier", "properties.status"); a name in that form passes through unchanged.
+func searchFields(b *blueprint, names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		_, isRelation := b.relations()[n]
+		switch {
+		case strings.HasPrefix(n, "$"):
+			out = append(out, strings.TrimPrefix(n, "$"))
+		case isPropertyOf(b, n):
+			out = append(out, "properties."+n)
+		case isRelation:
+			out = append(out, "relations."+n)
+		default:
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func encodeCursor(offset int) string {

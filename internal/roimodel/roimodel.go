@@ -1,7 +1,8 @@
 // Package roimodel holds the Port data model of the "actions ROI dashboard" guide: the three blueprints, the
-// setup_new_action self-service action and the actions_assistant AI agent, exactly as the guide defines them
-// (with its "connect the blueprints" additions folded into action_run). It is the one place those definitions
-// live; the emulator, the bootstrap command and the copy-paste JSON under examples/ all read them from here.
+// setup_new_action self-service action, the actions_assistant AI agent and the "Actions ROI" dashboard page
+// (setup.go), exactly as the guide defines them (with its "connect the blueprints" additions folded into
+// action_run). It is the one place those definitions live; the emulator, the bootstrap command and the
+// copy-paste JSON under examples/ all read them from here.
 package roimodel
 
 import (
