@@ -50,7 +50,7 @@ func ParseInputs(raw Raw, requireRunID bool) (Inputs, error) {
 		}
 	}
 	var err error
-	in.Title, in.ActionID, err = parseTitle(raw.Title)
+	in.Title, in.ActionID, err = parseTitle(InputTitle, raw.Title)
 	add(err)
 	in.Category, err = input.Category(InputCategory, raw.Category)
 	add(err)
@@ -67,13 +67,13 @@ func ParseInputs(raw Raw, requireRunID bool) (Inputs, error) {
 	return in, errors.Join(errs...)
 }
 
-// parseTitle checks the action title and derives the action identifier from it.
-func parseTitle(raw string) (title, id string, err error) {
+// parseTitle checks the action title given as input name and derives the action identifier from it.
+func parseTitle(name, raw string) (title, id string, err error) {
 	title = strings.TrimSpace(raw)
 	bad := func(why string) (string, string, error) {
-		return "", "", &input.Error{Name: InputTitle, Value: raw, Expected: why}
+		return "", "", &input.Error{Name: name, Value: raw, Expected: why}
 	}
-	if err := input.TooLarge(InputTitle, raw); err != nil {
+	if err := input.TooLarge(name, raw); err != nil {
 		return "", "", err
 	}
 	switch {

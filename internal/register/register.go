@@ -287,23 +287,8 @@ func (r *runner) entity(ctx context.Context, step *runlog.Step, got port.Entity,
 	return Change{Outcome: Updated, Drift: drift}
 }
 
-// wantEntity is the action entity as the guide's create_action_entity.sh sends it, but with blank baselines
-// left out instead of sent as 0.
-func (r *runner) wantEntity() port.Entity {
-	props := map[string]any{}
-	if r.in.LeadTimeBefore != nil {
-		props["lead_time_before"] = *r.in.LeadTimeBefore
-	}
-	if r.in.CycleTimeBefore != nil {
-		props["cycle_time"] = *r.in.CycleTimeBefore
-	}
-	return port.Entity{
-		Identifier: r.in.ActionID,
-		Title:      r.in.Title,
-		Properties: props,
-		Relations:  map[string]any{"category": r.in.Category},
-	}
-}
+// wantEntity is the action entity with the baselines that were given (actionEntity).
+func (r *runner) wantEntity() port.Entity { return actionEntity(r.in) }
 
 // entityFields is the comparable part of an entity.
 func entityFields(e port.Entity) map[string]any {
