@@ -48,6 +48,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"register", "register a self-service action for ROI tracking (the default)", runRegister},
+		{"bootstrap", "set up the guide's blueprints, setup action, AI agent and dashboard in Port", runBootstrap},
+		{"report", "report the hours saved per category, action and week, from the action_run entities", runReport},
 		{"demo", "try everything against the embedded Port emulator, no account needed", runDemo},
 		{"emulator", "serve the embedded Port emulator for local runs and act", runEmulator},
 		{"version", "print the version", runVersion},
@@ -129,8 +131,7 @@ func newFlagSet(name, summary string, env Env) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string, env Env) (code int, done bool) {
 	err := fs.Parse(args)
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
+	case errors.Is(err, flag.ErrHelp): // flag has printed the usage already
 		return ExitOK, true
 	case err != nil:
 		fmt.Fprintf(env.Stderr, "port-roi-action %s: %v (see --help)\n", fs.Name(), err)

@@ -2,14 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/port-roi/port-roi-action/internal/portemu"
 	"github.com/port-roi/port-roi-action/internal/portspec"
-	"github.com/port-roi/port-roi-action/internal/roimodel"
 )
 
 // specOnce loads Port's OpenAPI spec for this test binary; the file is data next to the repository, never a
@@ -65,7 +66,7 @@ func TestRequestsMatchPortOpenAPI(t *testing.T) {
 	})
 	t.Run("demo", func(t *testing.T) {
 		clock := &fakeClock{now: mustTime(t, "2026-03-02T09:00:00Z")}
-		emu := portemu.New(portemu.WithClock(clock.Now), portemu.WithBlueprints(roimodel.Blueprints()...))
+		emu := portemu.New(portemu.WithClock(clock.Now)) // empty: the demo starts with bootstrap
 		baseURL, shutdown, err := serveLoopback(emu)
 		if err != nil {
 			t.Fatal(err)
@@ -79,8 +80,22 @@ func TestRequestsMatchPortOpenAPI(t *testing.T) {
 		reqs = append(reqs, emu.Requests()...)
 	})
 
+	t.Run("bootstrap: empty, again, dry run, partial states, no AI agents, an existing dashboard", func(t *testing.T) {
+		reqs = append(reqs, bootstrapContractRequests(t)...)
+	})
+	t.Run("report, all time and windows", func(t *testing.T) {
+		reqs = append(reqs, reportContractRequests(t)...)
+	})
+
 	for _, r := range reqs {
-		if err := spec.ValidateRequest(r.Method, r.Path, r.RawQuery, r.Body); err != nil {
+		err := spec.ValidateRequest(r.Method, r.Path, r.RawQuery, r.Body)
+		var reqErr *portspec.RequestError
+		if errors.As(err, &reqErr) && reqErr.Part == portspec.PartMethod && strings.HasPrefix(r.Path, "/v1/pages") {
+			// Port's spec documents GET and DELETE of pages but not POST /v1/pages nor PATCH /v1/pages/{id}, which
+			// Port's own Terraform provider, Ocean and docs use (port-api.md §8.1): nothing to validate them against.
+			continue
+		}
+		if err != nil {
 			t.Errorf("%v\nbody: %s", err, r.Body)
 		}
 	}

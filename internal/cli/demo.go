@@ -15,6 +15,7 @@ import (
 
 	"github.com/port-roi/port-roi-action/internal/port"
 	"github.com/port-roi/port-roi-action/internal/portemu"
+	"github.com/port-roi/port-roi-action/internal/report"
 	"github.com/port-roi/port-roi-action/internal/roimodel"
 )
 
@@ -28,13 +29,13 @@ const (
 )
 
 func runDemo(ctx context.Context, env Env, args []string) int {
-	fs := newFlagSet("demo", "run the whole flow against the embedded Port emulator: register a sample action "+
+	fs := newFlagSet("demo", "run the whole flow against the embedded Port emulator: bootstrap the guide's setup, register a sample action "+
 		"twice, play runs of it, and show the action_run entities and the hours saved (no account, no network)", env)
 	if code, done := parseFlags(fs, args, env); done {
 		return code
 	}
 	clock := &fakeClock{now: env.Now().UTC().Truncate(time.Second)}
-	emu := portemu.New(portemu.WithClock(clock.Now), portemu.WithBlueprints(roimodel.Blueprints()...))
+	emu := portemu.New(portemu.WithClock(clock.Now)) // an empty organisation: bootstrap sets it up
 	baseURL, shutdown, err := serveLoopback(emu)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "demo: %v\n", err)
@@ -69,16 +70,9 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	d.client = client
 
-	heading(out, "1. The guide's data model is in place")
-	fmt.Fprintf(out, "Blueprints %s, %s and %s; category %q; the self-service action setup_new_action.\n",
-		roimodel.CategoriesBlueprint, roimodel.ActionBlueprint, roimodel.ActionRunBlueprint, demoCategory)
-	if _, err := client.UpsertEntity(ctx, roimodel.CategoriesBlueprint,
-		port.Entity{Identifier: demoCategory, Title: "Infrastructure"}, port.UpsertOptions{Merge: true}); err != nil {
-		return fmt.Errorf("create the category: %w", err)
-	}
-	setup := roimodel.SetupAction()
-	if _, err := client.CreateAction(ctx, setup); err != nil {
-		return fmt.Errorf("create setup_new_action: %w", err)
+	heading(out, "1. bootstrap sets up the guide in an empty organisation")
+	if err := d.bootstrap(ctx); err != nil {
+		return err
 	}
 
 	heading(out, fmt.Sprintf("2. A user runs \"Setup new action experience\" for %q; Port dispatches the workflow, which runs register", demoTitle))
@@ -111,7 +105,22 @@ func (d *demo) run(ctx context.Context) error {
 	d.printRuns()
 
 	heading(out, "6. Hours saved, as Port's aggregation properties on the action entity sum them")
-	return d.printSavings()
+	if err := d.printSavings(); err != nil {
+		return err
+	}
+	return d.report(ctx)
+}
+
+// report ends the demo with what `port-roi-action report` prints: the same runs, read back from Port
+// page by page, per category, per action and per week.
+func (d *demo) report(ctx context.Context) error {
+	heading(d.env.Stdout, "7. port-roi-action report: the same numbers per category, action and week (schedule it with examples/workflows/weekly-roi-report.yml)")
+	rep, err := report.Build(ctx, d.client, report.Options{Now: d.clock.Now()})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	_, err = io.WriteString(d.env.Stdout, report.Text(rep))
+	return err
 }
 
 // register runs the register command as the dispatched workflow would, and returns the Port run it reported to.

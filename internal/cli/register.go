@@ -25,9 +25,12 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 		"create the automation that records its runs, and upsert its action entity with the baselines", env)
 	v := newValues(fs, gh, "port-client-id", "port-client-secret", "port-region", "port-base-url",
 		register.InputTitle, register.InputCategory, register.InputLeadTime, register.InputCycleTime,
-		register.InputPortContext, "dry-run", "timeout", "request-timeout", "report-status")
+		register.InputPortContext, "dry-run", "timeout", "request-timeout", "report-status", inputManifest, inputConcurrency)
 	if code, done := parseFlags(fs, args, env); done {
 		return code
+	}
+	if v.get(inputManifest) != "" {
+		return runManifest(ctx, env, gh, v) // many actions at once: manifest.go
 	}
 
 	// Everything is checked before the first request; all problems are reported together.
