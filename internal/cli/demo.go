@@ -108,7 +108,11 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.printSavings(); err != nil {
 		return err
 	}
-	return d.report(ctx)
+	if err := d.report(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nNext: point the action at your own organisation (README, \"Quick start\").\n")
+	return nil
 }
 
 // report ends the demo with what `port-roi-action report` prints: the same runs, read back from Port
@@ -234,7 +238,6 @@ func (d *demo) printSavings() error {
 	fmt.Fprintf(w, "  Total processing time saved (cycle time)\t%s\n", hoursValue(p["total_cycle_time_savings_h"]))
 	fmt.Fprintf(w, "  Total time waiting for approval\t%s\n", hoursValue(p["total_waiting_time_h"]))
 	w.Flush()
-	fmt.Fprintf(d.env.Stdout, "\nNext: point the action at your own organisation (README, \"Quick start\").\n")
 	return nil
 }
 
