@@ -9,11 +9,8 @@ import (
 
 	"github.com/port-roi/port-roi-action/internal/bootstrap"
 	"github.com/port-roi/port-roi-action/internal/ghaction"
-	"github.com/port-roi/port-roi-action/internal/input"
-	"github.com/port-roi/port-roi-action/internal/port"
 	"github.com/port-roi/port-roi-action/internal/register"
 	"github.com/port-roi/port-roi-action/internal/roimodel"
-	"github.com/port-roi/port-roi-action/internal/runlog"
 )
 
 func runBootstrap(ctx context.Context, env Env, args []string) int {
@@ -37,14 +34,8 @@ func bootstrapCommand(ctx context.Context, env Env, args []string) (int, bootstr
 	}
 
 	// Everything is checked before the first request; all problems are reported together.
-	var errs []error
-	conn, err := parseConnection(gh, v)
-	errs = append(errs, err)
-	dispatch, err := gh.DispatchInputs()
-	if err != nil {
-		errs = append(errs, &input.Error{Name: "GITHUB_EVENT_PATH", Value: gh.Getenv("GITHUB_EVENT_PATH"), Expected: "the workflow_dispatch event payload could not be read: " + err.Error()})
-	}
-	v.dispatch = dispatch
+	sess, err := parseSession(env, gh, v)
+	errs := []error{err}
 	in, err := bootstrap.ParseInputs(bootstrap.Raw{
 		Org:         v.get(bootstrap.InputOrg),
 		Repo:        v.get(bootstrap.InputRepo),
@@ -54,61 +45,30 @@ func bootstrapCommand(ctx context.Context, env Env, args []string) (int, bootstr
 		Repository:  gh.Getenv("GITHUB_REPOSITORY"),
 	})
 	errs = append(errs, err)
-	dryRun, err := input.Bool("dry-run", v.get("dry-run"), false)
-	errs = append(errs, err)
-	reportStatus, err := input.Bool("report-status", v.get("report-status"), false)
-	errs = append(errs, err)
-	limits, err := parseLimits(v)
-	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return reportInputErrors(gh, err), bootstrap.Result{}
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, limits.run)
-	defer cancel()
-	client, err := conn.client(gh, append([]port.Option{port.WithTimeout(limits.request)}, env.PortOptions...)...)
+	ctx, client, rep, err := sess.open(ctx, in.RunID)
 	if err != nil {
 		gh.Error("%v", err)
 		return ExitFailure, bootstrap.Result{}
 	}
-
-	runID := in.RunID
-	switch {
-	case dryRun && runID != "":
-		gh.Notice("dry run: nothing is written to Port, not even to the run log of run %s", runID)
-		runID = ""
-	case runID == "":
-		gh.Notice("no Port run id (port-context): progress is shown here only, not in a Port run log")
-	}
-	rep := runlog.New(ctx, gh, client, runID)
-	res, runErr := bootstrap.Run(ctx, client, rep, in, bootstrap.Options{AppURL: conn.endpoint.AppURL, DryRun: dryRun})
+	res, runErr := bootstrap.Run(ctx, client, rep, in, bootstrap.Options{AppURL: sess.conn.endpoint.AppURL, DryRun: sess.dryRun})
 	if res.AgentSkipped {
 		gh.Notice("this Port organisation has no AI agents: the agent %s and the dashboard's AI agent widget were left "+
 			"out; run bootstrap again once Port AI is enabled to add them", roimodel.AgentID)
 	}
-
-	final := port.RunLog{Message: bootstrapFinalLine(res, runErr)}
-	if reportStatus {
-		final.TerminationStatus = port.RunSuccess
-		if runErr != nil {
-			final.TerminationStatus = port.RunFailure
-		}
+	if sess.cancelled() {
+		runErr = errCancelled
 	}
-	closeCtx, cancelClose := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
-	defer cancelClose()
-	rep.Close(closeCtx, final)
-	gh.Info("%s", final.Message)
-
-	code := ExitOK
-	if runErr != nil {
-		reportFailure(gh, runErr)
-		code = ExitFailure
-	}
+	sess.close(bootstrapFinalLine(res, runErr), runErr != nil)
+	code := sess.exitCode(runErr)
 	if err := writeBootstrapOutputs(gh, res); err != nil {
 		gh.Error("write outputs: %v", err)
 		code = ExitFailure
 	}
-	if err := gh.AppendSummary(bootstrapSummary(res, conn.endpoint.AppURL)); err != nil {
+	if err := gh.AppendSummary(bootstrapSummary(res, sess.conn.endpoint.AppURL)); err != nil {
 		gh.Warning("write job summary: %v", err)
 	}
 	return code, res

@@ -272,14 +272,14 @@ func TestBootstrapInputErrors(t *testing.T) {
 	if reqs := o.emu.Requests(); len(reqs) > 0 {
 		t.Errorf("bad input reached Port: %+v", reqs)
 	}
-	want := []string{
+	want := []string{ // in action.yml's order of the inputs
+		`::error::input "dry-run" = "maybe": expected true or false`,
 		`::error::input "github-org" = "acme/platform": the organisation only, without the repository: give the repository in github-repo`,
 		`::error::input "github-repo" = "..": not a GitHub repository name: letters, digits, '.', '-' and '_' (at most 100 characters)`,
 		`::error::input "workflow" = ".github/workflows/create-port-automation.yml": the file name only, as Port expects it (the file lives in .github/workflows), e.g. create-port-automation.yml`,
 		`::error::input "categories" = "🚀": this category gives no identifier: it has no letter or digit to build an identifier from`,
 		`::error::input "categories" = "infrastructure": the categories "Infrastructure" and "infrastructure" both give the identifier "infrastructure"; list each category once`,
 		`::error::input "categories" = "Cost::set-output name=x::y\a": a category title is text without tabs or control characters`,
-		`::error::input "dry-run" = "maybe": expected true or false`,
 	}
 	var errs []string
 	for _, l := range strings.Split(env.stdout.String(), "\n") {

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/port-roi/port-roi-action/internal/ghaction"
@@ -62,11 +65,31 @@ func parseLimits(v *values) (limits, error) {
 
 // reportInputErrors prints every input problem and returns ExitInput.
 func reportInputErrors(gh *ghaction.Env, err error) int {
-	for _, e := range flatten(err) {
+	errs := flatten(err)
+	// In the order action.yml lists the inputs, whichever part of the command found them.
+	slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(inputOrder(a), inputOrder(b)) })
+	for _, e := range errs {
 		gh.Error("%v", e)
 	}
 	gh.Info("Nothing was sent to Port. Fix the inputs above and run again (exit code %d).", ExitInput)
 	return ExitInput
+}
+
+// inputOrder is the position in Inputs() of the input an error names ("manifest[3].title" counts as
+// manifest); errors about anything else come last.
+func inputOrder(err error) int {
+	specs := Inputs()
+	var ie *input.Error
+	if !errors.As(err, &ie) {
+		return len(specs)
+	}
+	name, _, _ := strings.Cut(ie.Name, "[")
+	for i, s := range specs {
+		if s.Name == name {
+			return i
+		}
+	}
+	return len(specs)
 }
 
 // reportFailure prints a failure once, with a hint where one helps.

@@ -13,9 +13,7 @@ import (
 
 	"github.com/port-roi/port-roi-action/internal/ghaction"
 	"github.com/port-roi/port-roi-action/internal/input"
-	"github.com/port-roi/port-roi-action/internal/port"
 	"github.com/port-roi/port-roi-action/internal/register"
-	"github.com/port-roi/port-roi-action/internal/runlog"
 )
 
 // The inputs of register's manifest mode.
@@ -38,14 +36,8 @@ const (
 // (register.ParseManifest, register.RunBulk). Every input, and every item of the manifest, is checked before
 // the first request; the exit code is ExitOK when every item was registered, ExitFailure when any failed.
 func runManifest(ctx context.Context, env Env, gh *ghaction.Env, v *values) int {
-	var errs []error
-	conn, err := parseConnection(gh, v)
-	errs = append(errs, err)
-	dispatch, err := gh.DispatchInputs()
-	if err != nil {
-		errs = append(errs, &input.Error{Name: "GITHUB_EVENT_PATH", Value: gh.Getenv("GITHUB_EVENT_PATH"), Expected: "the workflow_dispatch event payload could not be read: " + err.Error()})
-	}
-	v.dispatch = dispatch
+	sess, err := parseSession(env, gh, v)
+	errs := []error{err}
 	items, err := readManifest(gh, v.get(inputManifest))
 	errs = append(errs, err)
 	for _, name := range []string{register.InputTitle, register.InputCategory, register.InputLeadTime, register.InputCycleTime} {
@@ -57,51 +49,22 @@ func runManifest(ctx context.Context, env Env, gh *ghaction.Env, v *values) int 
 	errs = append(errs, err)
 	concurrency, err := parseConcurrency(v.get(inputConcurrency))
 	errs = append(errs, err)
-	dryRun, err := input.Bool("dry-run", v.get("dry-run"), false)
-	errs = append(errs, err)
-	reportStatus, err := input.Bool("report-status", v.get("report-status"), false)
-	errs = append(errs, err)
-	limits, err := parseLimits(v)
-	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return reportInputErrors(gh, err)
 	}
 
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, limits.run)
-	defer cancel()
-	client, err := conn.client(gh, append([]port.Option{port.WithTimeout(limits.request)}, env.PortOptions...)...)
+	ctx, client, rep, err := sess.open(ctx, runID)
 	if err != nil {
 		gh.Error("%v", err)
 		return ExitFailure
 	}
-	switch {
-	case dryRun && runID != "":
-		gh.Notice("dry run: nothing is written to Port, not even to the run log of run %s", runID)
-		runID = ""
-	case runID == "" && gh.InActions():
-		gh.Notice("no Port run id (port-context): progress is shown here only, not in a Port run log")
-	}
-	rep := runlog.New(ctx, gh, client, runID)
 	res := register.RunBulk(ctx, client, rep, items, register.BulkOptions{
-		AppURL: conn.endpoint.AppURL, DryRun: dryRun, Concurrency: concurrency,
+		AppURL: sess.conn.endpoint.AppURL, DryRun: sess.dryRun, Concurrency: concurrency,
 	})
-
 	failed := res.Failed()
-	cancelled := parent.Err() != nil
-	final := port.RunLog{Message: manifestFinalLine(res, failed, cancelled)}
-	if reportStatus {
-		final.TerminationStatus = port.RunSuccess
-		if failed > 0 || cancelled {
-			final.TerminationStatus = port.RunFailure
-		}
-	}
-	closeCtx, cancelClose := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
-	defer cancelClose()
-	rep.Close(closeCtx, final)
+	sess.close(manifestFinalLine(res, failed, sess.cancelled()), failed > 0)
 
 	printManifestTable(gh, res)
-	gh.Info("%s", final.Message)
 	code := ExitOK
 	if failed > 0 {
 		code = ExitFailure

@@ -7,17 +7,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/port-roi/port-roi-action/internal/ghaction"
-	"github.com/port-roi/port-roi-action/internal/input"
-	"github.com/port-roi/port-roi-action/internal/port"
 	"github.com/port-roi/port-roi-action/internal/register"
-	"github.com/port-roi/port-roi-action/internal/runlog"
 )
-
-// closeTimeout bounds the delivery of the last run-log lines, also after a cancellation or a timeout.
-const closeTimeout = 15 * time.Second
 
 func runRegister(ctx context.Context, env Env, args []string) int {
 	gh := ghaction.New(env.Getenv, env.Stdout)
@@ -34,14 +27,8 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 	}
 
 	// Everything is checked before the first request; all problems are reported together.
-	var errs []error
-	conn, err := parseConnection(gh, v)
-	errs = append(errs, err)
-	dispatch, err := gh.DispatchInputs()
-	if err != nil {
-		errs = append(errs, &input.Error{Name: "GITHUB_EVENT_PATH", Value: gh.Getenv("GITHUB_EVENT_PATH"), Expected: "the workflow_dispatch event payload could not be read: " + err.Error()})
-	}
-	v.dispatch = dispatch
+	sess, err := parseSession(env, gh, v)
+	errs := []error{err}
 	in, err := register.ParseInputs(register.Raw{
 		Title:           v.get(register.InputTitle),
 		Category:        v.get(register.InputCategory),
@@ -50,73 +37,30 @@ func runRegister(ctx context.Context, env Env, args []string) int {
 		PortContext:     v.get(register.InputPortContext),
 	}, gh.InActions())
 	errs = append(errs, err)
-	dryRun, err := input.Bool("dry-run", v.get("dry-run"), false)
-	errs = append(errs, err)
-	reportStatus, err := input.Bool("report-status", v.get("report-status"), false)
-	errs = append(errs, err)
-	limits, err := parseLimits(v)
-	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return reportInputErrors(gh, err)
 	}
 
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, limits.run)
-	defer cancel()
-	client, err := conn.client(gh, append([]port.Option{port.WithTimeout(limits.request)}, env.PortOptions...)...)
+	ctx, client, rep, err := sess.open(ctx, in.RunID)
 	if err != nil {
 		gh.Error("%v", err)
 		return ExitFailure
 	}
-
-	runID := in.RunID
-	switch {
-	case dryRun && runID != "":
-		gh.Notice("dry run: nothing is written to Port, not even to the run log of run %s", runID)
-		runID = ""
-	case runID == "":
-		gh.Notice("no Port run id (port-context): progress is shown here only, not in a Port run log")
-	}
-	rep := runlog.New(ctx, gh, client, runID)
-	res, runErr := register.Run(ctx, client, rep, in, register.Options{AppURL: conn.endpoint.AppURL, DryRun: dryRun})
-
-	if parent.Err() != nil {
+	res, runErr := register.Run(ctx, client, rep, in, register.Options{AppURL: sess.conn.endpoint.AppURL, DryRun: sess.dryRun})
+	if sess.cancelled() {
 		runErr = errCancelled
 	}
-	final := port.RunLog{Message: finalLine(res, runErr)}
-	if reportStatus {
-		final.TerminationStatus = port.RunSuccess
-		if runErr != nil {
-			final.TerminationStatus = port.RunFailure
-		}
-	}
-	closeCtx, cancelClose := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
-	defer cancelClose()
-	rep.Close(closeCtx, final)
-	gh.Info("%s", final.Message)
-
-	code := ExitOK
-	switch {
-	case input.IsInputError(runErr): // an input that only Port could check, such as a missing category
-		reportFailure(gh, runErr)
-		code = ExitInput
-	case runErr != nil:
-		reportFailure(gh, runErr)
-		code = ExitFailure
-	}
+	sess.close(finalLine(res, runErr), runErr != nil)
+	code := sess.exitCode(runErr)
 	if err := writeRegisterOutputs(gh, res); err != nil {
 		gh.Error("write outputs: %v", err)
 		code = ExitFailure
 	}
-	if err := gh.AppendSummary(registerSummary(res, conn.endpoint.AppURL)); err != nil {
+	if err := gh.AppendSummary(registerSummary(res, sess.conn.endpoint.AppURL)); err != nil {
 		gh.Warning("write job summary: %v", err)
 	}
 	return code
 }
-
-// errCancelled replaces the step errors when the run was cancelled (SIGTERM, SIGINT): they only say that
-// requests were cut short.
-var errCancelled = errors.New("cancelled before it finished; nothing is half-written: run it again to complete it")
 
 // finalLine is the run's last log line: what was done, or what failed.
 func finalLine(res register.Result, err error) string {
