@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -85,6 +86,16 @@ func TestRequestsMatchPortOpenAPI(t *testing.T) {
 	})
 	t.Run("report, all time and windows", func(t *testing.T) {
 		reqs = append(reqs, reportContractRequests(t)...)
+	})
+	t.Run("register --manifest: first run with a partial bulk failure, re-run, dry run", func(t *testing.T) {
+		o, env, _ := manifestOrg(t)
+		o.emu.InjectFault(portemu.Fault{Method: http.MethodPost, Path: pathBulk, Times: 1, Status: http.StatusBadGateway})
+		for _, dry := range []string{"false", "false", "true"} {
+			env.vars["INPUT_DRY-RUN"] = dry
+			env.vars["INPUT_PORT-CONTEXT"] = `{"runId":"` + o.dispatch(t) + `"}`
+			env.run(t) // the exit code is the manifest tests' business; here every request must match the spec
+			reqs = append(reqs, o.emu.Requests()...)
+		}
 	})
 
 	for _, r := range reqs {
