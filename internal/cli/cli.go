@@ -119,12 +119,36 @@ func newFlagSet(name, summary string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stdout, "port-roi-action %s: %s\n\nUsage:\n  port-roi-action %s [flags]\n\nFlags:\n", name, summary, name)
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		fmt.Fprintf(env.Stdout, "port-roi-action %s: %s\n\nUsage:\n  port-roi-action %s [flags]\n", name, summary, name)
+		printFlags(env.Stdout, fs)
+		if fs.Lookup("port-client-secret") != nil {
+			fmt.Fprintf(env.Stdout, "\nCredentials are best given as the environment variables PORT_CLIENT_ID and PORT_CLIENT_SECRET\n"+
+				"(a flag shows in the process list). Exit codes: 0 done, 1 Port failure, 2 bad input.\n")
+		}
 	}
 	return fs
+}
+
+// printFlags lists a command's flags, sorted by name, in the style users type them (--name value), each
+// with its description and default.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		if n == 0 {
+			fmt.Fprintf(w, "\nFlags:\n")
+		}
+		n++
+		arg := " value"
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			arg = ""
+		}
+		fmt.Fprintf(w, "  --%s%s\n", f.Name, arg)
+		usage := f.Usage
+		if f.DefValue != "" && f.DefValue != "false" && !strings.Contains(usage, "(default") {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "        %s\n", usage)
+	})
 }
 
 // parseFlags parses args; done is true when the command must stop with code (help or a usage error).
