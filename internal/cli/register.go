@@ -116,7 +116,7 @@ func registerSummary(res register.Result, appURL string) string {
 	fmt.Fprintf(&b, "\nCategory `%s` · lead time before %s · cycle time before %s\n",
 		in.Category, hoursText(in.LeadTimeBefore), hoursText(in.CycleTimeBefore))
 	if in.RunID != "" {
-		fmt.Fprintf(&b, "\n[Port run %s](%s/organization/run?runId=%s)\n", in.RunID, appURL, url.QueryEscape(in.RunID))
+		fmt.Fprintf(&b, "\n[Port run %s](%s/organization/run?runId=%s)\n", ghaction.EscapeMarkdown(in.RunID), appURL, url.QueryEscape(in.RunID))
 	}
 	return b.String()
 }
