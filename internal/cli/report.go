@@ -126,6 +126,8 @@ func writeReportFile(gh *ghaction.Env, rep *report.Report, output string) (strin
 	if err != nil {
 		return "", err
 	}
+	// Like everything the action writes: no masked secret, even one a user typed into a title.
+	b = []byte(gh.Redact(string(b)))
 	if output != "" {
 		return output, os.WriteFile(output, b, 0o644)
 	}

@@ -17,7 +17,8 @@ import (
 // A recognisable client secret, so that any leak is found by a plain substring search.
 const leakySecret = "S3CR3T-port-client-secret-7f3a9c"
 
-// TestSecretsNeverLeak runs register in every mode (success, dry run, re-run, failures, debug logging) with a
+// TestSecretsNeverLeak runs every command that talks to Port (register, also with a manifest, bootstrap and
+// report) in every mode (success, dry run, re-run, failures, debug logging) with a
 // recognisable client secret and asserts that neither it nor any access token Port handed out appears in
 // stdout or stderr (other than the runner's own ::add-mask:: command), the outputs file, the job summary,
 // the Port run log, or any file written under the workspace, the runner's temp dir or HOME.
@@ -60,6 +61,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{"secret in the wrong input", map[string]string{"INPUT_ACTION-TITLE": leakySecret}},
 		{"wrong secret", map[string]string{"INPUT_PORT-CLIENT-SECRET": leakySecret + "-wrong"}},
 		{"secret from the environment", map[string]string{"INPUT_PORT-CLIENT-SECRET": "", "PORT_CLIENT_SECRET": leakySecret}},
+		{"register --manifest", map[string]string{"INPUT_MANIFEST": "- title: Rotate keys\n  category: infrastructure\n- title: Scale up\n  category: infrastructure\n"}},
+		{"bootstrap", map[string]string{"INPUT_COMMAND": "bootstrap", "INPUT_CATEGORIES": "Security"}},
+		{"bootstrap, dry run with debug logging", map[string]string{"INPUT_COMMAND": "bootstrap", "INPUT_DRY-RUN": "true", "ACTIONS_STEP_DEBUG": "true"}},
+		{"bootstrap, wrong secret", map[string]string{"INPUT_COMMAND": "bootstrap", "INPUT_PORT-CLIENT-SECRET": leakySecret + "-wrong"}},
+		{"report", map[string]string{"INPUT_COMMAND": "report"}},
+		{"report as JSON, with debug logging", map[string]string{"INPUT_COMMAND": "report", "INPUT_FORMAT": "json", "ACTIONS_STEP_DEBUG": "true"}},
+		{"report, wrong secret", map[string]string{"INPUT_COMMAND": "report", "INPUT_PORT-CLIENT-SECRET": leakySecret + "-wrong"}},
 	}
 	var summaries, outputs []string
 	for _, tc := range cases {
