@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,5 +69,51 @@ func TestRegisterCancelled(t *testing.T) {
 	}
 	if !strings.Contains(env.stdout.String(), "::error::cancelled before it finished") {
 		t.Errorf("no error annotation:\n%s", env.stdout.String())
+	}
+}
+
+// bootstrap, cancelled while Port holds a blueprint create, stops at once with exit 1 and a last run-log
+// line saying so; a re-run completes the setup.
+func TestBootstrapCancelled(t *testing.T) {
+	t.Parallel()
+	o := emptyOrg(t)
+	o.emu.InjectFault(portemu.Fault{Method: http.MethodPost, Path: "/v1/blueprints", Delay: time.Minute, Times: 1})
+	inFlight := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/blueprints" {
+			once.Do(func() { close(inFlight) })
+		}
+		o.emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	env := newBootstrapEnv(t, srv.URL)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, nil, Env{Getenv: func(k string) string { return env.vars[k] }, Stdout: &env.stdout, Stderr: &env.stdout, PortOptions: testPortOptions()})
+	}()
+	<-inFlight
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(30 * time.Second): // liveness only: the request waits a minute if cancellation is ignored
+		t.Fatal("bootstrap did not stop after cancellation")
+	}
+	if code != ExitFailure {
+		t.Errorf("exit code %d, want %d", code, ExitFailure)
+	}
+	if !strings.Contains(env.stdout.String(), "::error::cancelled before it finished") {
+		t.Errorf("no cancellation error:\n%s", env.stdout.String())
+	}
+
+	// The blueprint whose create was cut short is not there; a re-run completes the setup.
+	env2 := newBootstrapEnv(t, o.url)
+	if code := env2.run(t); code != ExitOK {
+		t.Fatalf("re-run: exit code %d:\n%s", code, env2.stdout.String())
+	}
+	if _, ok := o.emu.Blueprint(roimodel.ActionRunBlueprint); !ok {
+		t.Error("the re-run did not complete the setup")
 	}
 }
