@@ -34,20 +34,7 @@ func TestRegisterCancelled(t *testing.T) {
 	env := newActionsEnv(t, srv.URL, map[string]any{"actionTitle": "Create S3 Bucket", "category": "infrastructure",
 		"port_context": `{"runId":"` + runID + `"}`})
 	env.vars["INPUT_REPORT-STATUS"] = "true"
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int)
-	go func() {
-		done <- Run(ctx, nil, Env{Getenv: func(k string) string { return env.vars[k] }, Stdout: &env.stdout, Stderr: &env.stdout, PortOptions: testPortOptions()})
-	}()
-	<-inFlight
-	cancel()
-	var code int
-	select {
-	case code = <-done:
-	case <-time.After(30 * time.Second): // liveness only: the request waits a minute if cancellation is ignored
-		t.Fatal("register did not stop after cancellation")
-	}
-	if code != ExitFailure {
+	if code := runCancelled(t, env, inFlight); code != ExitFailure {
 		t.Errorf("exit code %d, want %d", code, ExitFailure)
 	}
 	if _, ok := o.emu.Action("create_s3_bucket"); ok {
@@ -88,20 +75,7 @@ func TestBootstrapCancelled(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	env := newBootstrapEnv(t, srv.URL)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int)
-	go func() {
-		done <- Run(ctx, nil, Env{Getenv: func(k string) string { return env.vars[k] }, Stdout: &env.stdout, Stderr: &env.stdout, PortOptions: testPortOptions()})
-	}()
-	<-inFlight
-	cancel()
-	var code int
-	select {
-	case code = <-done:
-	case <-time.After(30 * time.Second): // liveness only: the request waits a minute if cancellation is ignored
-		t.Fatal("bootstrap did not stop after cancellation")
-	}
-	if code != ExitFailure {
+	if code := runCancelled(t, env, inFlight); code != ExitFailure {
 		t.Errorf("exit code %d, want %d", code, ExitFailure)
 	}
 	if !strings.Contains(env.stdout.String(), "::error::cancelled before it finished") {
@@ -115,5 +89,25 @@ func TestBootstrapCancelled(t *testing.T) {
 	}
 	if _, ok := o.emu.Blueprint(roimodel.ActionRunBlueprint); !ok {
 		t.Error("the re-run did not complete the setup")
+	}
+}
+
+// runCancelled runs the command of env and cancels it once inFlight is closed (Port holds a request); it
+// returns the exit code.
+func runCancelled(t *testing.T, env *actionsEnv, inFlight <-chan struct{}) int {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, nil, Env{Getenv: func(k string) string { return env.vars[k] }, Stdout: &env.stdout, Stderr: &env.stdout, PortOptions: testPortOptions()})
+	}()
+	<-inFlight
+	cancel()
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(30 * time.Second): // liveness only: the request waits a minute if cancellation is ignored
+		t.Fatal("the command did not stop after cancellation")
+		return 0
 	}
 }
